@@ -86,7 +86,8 @@ class KLDivergence(layers.Layer):
 
     The layer sits between the encoder and the decoder, so it is on the path
     of every forward pass. It also keeps a `kl_loss` metric, which puts
-    `kl_loss` and `val_kl_loss` into the training history.
+    `kl_loss` and `val_kl_loss` into the training history; the model from
+    `vae_lab.model.build_vae` updates it through `update_metric`.
 
     Args:
         kl_weight: Factor on the KL term; 1.0 gives the VAE's ELBO, other
@@ -109,8 +110,23 @@ class KLDivergence(layers.Layer):
         z_mean, z_log_var, z = inputs
         kl_loss = kl_divergence(z_mean, z_log_var)
         self.add_loss(self.kl_weight * ops.mean(kl_loss))
-        self.kl_tracker.update_state(kl_loss)
+        # The metric is updated later in the same step, by `update_metric`:
+        # under JAX, Keras hands a metric's state to the loss computation but
+        # not to the layers' calls, so updating it here fails on that backend.
+        self.latest_kl_loss = kl_loss
         return z
+
+    def update_metric(self):
+        """Adds the KL term of the latest call to the `kl_loss` metric.
+
+        `vae_lab.model.VariationalAutoencoder` calls this from its
+        `compute_loss`, once per training or evaluation step, which works on
+        every backend. Does nothing if the layer has not been called.
+        """
+        kl_loss = getattr(self, "latest_kl_loss", None)
+        if kl_loss is not None:
+            self.kl_tracker.update_state(kl_loss)
+            self.latest_kl_loss = None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[2])

@@ -44,7 +44,31 @@ def build_vae(
     z_mean, z_log_var, z = the_encoder(images)
     z = loss.KLDivergence(kl_weight, name="kl_divergence")([z_mean, z_log_var, z])
     reconstruction = the_decoder(z)
-    return keras.Model(images, reconstruction, name="vae")
+    return VariationalAutoencoder(images, reconstruction, name="vae")
+
+
+@keras.saving.register_keras_serializable(package="vae_lab")
+class VariationalAutoencoder(keras.Model):
+    """The functional VAE of `build_vae`, which also reports the KL term.
+
+    It is a plain functional model (built from inputs and outputs, trained
+    with `fit(x, x)`) with one addition: its `compute_loss` updates the
+    `kl_loss` metric of each `loss.KLDivergence` layer. Keras passes metric
+    state to `compute_loss` on every backend, but under JAX not to the
+    layers' own calls, so the metric cannot be updated inside the layer.
+    """
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """Returns Keras's total loss and updates the `kl_loss` metric."""
+        total = super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+        for layer in self.layers:
+            if isinstance(layer, loss.KLDivergence):
+                layer.update_metric()
+        return total
 
 
 def compile_vae(model, learning_rate=1e-3):
