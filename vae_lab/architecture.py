@@ -1,11 +1,16 @@
 """The architecture's settings, the course's two variants, and their checks."""
 
+import numbers
+
 from vae_lab import checks
 
 #: The course's baseline model: two convolutions.
 BASELINE_FILTERS = (8, 16)
 #: The course's deeper model: two more convolutions with 32 and 64 filters.
 DEEPER_FILTERS = (8, 16, 32, 64)
+#: Most filters one convolution may have. Far above what MNIST needs, it stops
+#: a typo (6400 for 64) from building a model too large for memory.
+MAX_FILTERS = 1024
 
 
 def check_filters(filters):
@@ -13,7 +18,8 @@ def check_filters(filters):
 
     Raises:
         TypeError: If `filters` is not a sequence of integers.
-        ValueError: If it is empty or holds a number below 1.
+        ValueError: If it is empty or holds a number below 1 or above
+            `MAX_FILTERS`.
     """
     if isinstance(filters, (str, bytes)) or not hasattr(filters, "__len__"):
         raise TypeError(
@@ -26,7 +32,17 @@ def check_filters(filters):
             "Received: filters=()."
         )
     for count in filters:
-        checks.check_int("each entry of filters", count)
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral):
+            raise TypeError(
+                "each entry of filters must be a whole number, as in (8, 16, "
+                f"32, 64). Received: filters={filters!r}, whose entry {count!r} "
+                f"is of type {type(count).__name__}."
+            )
+        if not 1 <= count <= MAX_FILTERS:
+            raise ValueError(
+                f"each entry of filters must be at least 1 and at most "
+                f"{MAX_FILTERS}. Received: filters={filters!r}."
+            )
     return tuple(int(count) for count in filters)
 
 
@@ -43,7 +59,6 @@ def check_architecture(latent_dim, filters, image_shape, strides):
         ValueError: If an argument is out of range, or the decoder could not
             reproduce the input size.
     """
-    checks.check_int("latent_dim", latent_dim)
     filters = check_filters(filters)
     checks.check_int("strides", strides)
     if len(tuple(image_shape)) != 3:
@@ -53,6 +68,10 @@ def check_architecture(latent_dim, filters, image_shape, strides):
         )
     for name, size in zip(("height", "width", "channels"), image_shape, strict=True):
         checks.check_int(f"image {name}", size)
+    # A code wider than the image compresses nothing, and a huge one would
+    # not fit in memory.
+    pixels = image_shape[0] * image_shape[1] * image_shape[2]
+    checks.check_int("latent_dim", latent_dim, maximum=pixels)
     scale = strides ** len(filters)
     height, width, _ = image_shape
     if height % scale or width % scale:

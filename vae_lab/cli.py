@@ -3,7 +3,12 @@
 Examples:
     vae-lab train                      # cpu preset on a CPU, full on a GPU
     vae-lab train --preset smoke -o /tmp/smoke
-    vae-lab train --epochs 20 --filters 8,16
+    vae-lab train --epochs 20 --filters 8,16 --animate
+    vae-lab report runs/cpu            # writes runs/cpu/report.pdf
+    vae-lab report runs/cpu runs/baseline -o comparison.pdf
+
+Mistakes in the options or the files get a one-line message and exit code 2;
+a training stopped by a NaN loss exits with 1, and Ctrl-C with 130.
 """
 
 import argparse
@@ -59,9 +64,15 @@ def _learning_rate(text):
         value = float("nan")
     if not 0.0 < value < 10.0:
         raise argparse.ArgumentTypeError(
-            f"expected a positive number such as 0.001, received {text!r}"
+            f"expected a number above 0 and below 10 such as 0.001, received {text!r}"
         )
     return value
+
+
+def _path(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, received an empty string")
+    return text
 
 
 def _filters(text):
@@ -92,7 +103,42 @@ def build_parser():
         ),
     )
     _add_train_options(train)
+    report = commands.add_parser(
+        "report",
+        help="write a PDF report of one run, or compare two",
+        description=(
+            "Write a multi-page PDF: the settings, the architecture with its "
+            "parameter counts, the loss curves, reconstructions, the latent "
+            "space, the manifold and the final metrics. Given two run folders, "
+            "it compares them side by side."
+        ),
+    )
+    _add_report_options(report)
     return parser
+
+
+def _add_report_options(report):
+    report.add_argument(
+        "runs",
+        nargs="+",
+        type=_path,
+        metavar="RUN_FOLDER",
+        help="one run folder, or two to compare",
+    )
+    report.add_argument(
+        "-o",
+        "--output",
+        type=_path,
+        help=(
+            "PDF to write (default: report.pdf in the run folder, or "
+            "comparison-with-<second run>.pdf in the first folder)"
+        ),
+    )
+    report.add_argument(
+        "--data",
+        type=_path,
+        help="the npz the runs were trained on, if not data/mnist.npz",
+    )
 
 
 def _add_train_options(train):
@@ -132,12 +178,23 @@ def _add_train_options(train):
     )
     train.add_argument("--seed", type=_non_negative_int, help="random seed (42)")
     train.add_argument(
-        "--data", help="an npz of MNIST's layout to use instead of data/mnist.npz"
+        "--data",
+        type=_path,
+        help="an npz of MNIST's layout to use instead of data/mnist.npz",
     )
     train.add_argument(
         "-o",
         "--output",
+        type=_path,
         help="run folder to write (default: runs/<preset> in the repository)",
+    )
+    train.add_argument(
+        "--animate",
+        action="store_true",
+        help=(
+            "save each epoch's reconstructions and manifold and write "
+            "training.gif at the end (about a second more per epoch)"
+        ),
     )
     train.add_argument(
         "--fresh",
@@ -154,8 +211,9 @@ def _add_train_options(train):
 
 
 def _train(args):
-    # Keras and TensorFlow load here, not at import, so --help stays fast.
-    from vae_lab import data, training
+    # Keras and TensorFlow load only once the options and the data have
+    # passed their checks, so --help and most mistakes answer at once.
+    from vae_lab import data
 
     config = config_lib.resolve_config(
         args.preset,
@@ -169,17 +227,47 @@ def _train(args):
         learning_rate=args.learning_rate,
         seed=args.seed,
     )
+    dataset = data.prepare_mnist(config.train_size, config.test_size, path=args.data)
+    _check_data_shape(args.data, dataset, config)
+    from vae_lab import animation, training
+
     run_dir = args.output or training.default_run_dir(config.preset)
-    dataset = None
-    if args.data:
-        dataset = data.prepare_mnist(
-            config.train_size, config.test_size, path=args.data
-        )
+    extra_callbacks = []
+    if args.animate:
+        extra_callbacks.append(animation.TrainingAnimation(run_dir, dataset.x_test))
     logger.info("Training with %s into %s", config, run_dir)
     result = training.train(
-        config, run_dir, dataset=dataset, verbose=args.verbose, fresh=args.fresh
+        config,
+        run_dir,
+        dataset=dataset,
+        extra_callbacks=extra_callbacks,
+        verbose=args.verbose,
+        fresh=args.fresh,
     )
     _log_metrics(result)
+    return 0
+
+
+def _check_data_shape(path, dataset, config):
+    received = dataset.x_train.shape[1:]
+    if received != config.image_shape:
+        raise errors.DataFileError(
+            f"--data {path}: the images have shape {received[:2]} with "
+            f"{received[2]} channel(s). Expected MNIST-sized grey-scale digits, "
+            f"{config.image_shape[:2]} with {config.image_shape[2]} channel."
+        )
+
+
+def _report(args):
+    if len(args.runs) > 2:
+        raise errors.RunFolderError(
+            f"report takes one run folder, or two to compare. Received "
+            f"{len(args.runs)}: {args.runs}."
+        )
+    from vae_lab import report
+
+    path = report.write_report(args.runs, args.output, data_path=args.data)
+    logger.info("Report written to %s", path)
     return 0
 
 
@@ -199,8 +287,8 @@ def main(argv=None):
     """Runs `vae-lab` with `argv` (default: the command line); returns the code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    handlers = {"train": _train}
+    _show_progress_messages()
+    handlers = {"train": _train, "report": _report}
     try:
         return handlers[args.command](args)
     except (errors.DataFileError, errors.RunFolderError) as error:
@@ -212,11 +300,41 @@ def main(argv=None):
             raise
         parser.exit(2, f"vae-lab: error: {error}\n")
     except KeyboardInterrupt:
-        parser.exit(
-            130,
-            "vae-lab: interrupted. Run the same command again to resume after "
-            "the last finished epoch.\n",
-        )
+        message = {
+            "train": "Run the same command again to resume after the last "
+            "finished epoch.",
+            "report": "No report was written.",
+        }[args.command]
+        parser.exit(130, f"vae-lab: interrupted. {message}\n")
+    except OSError as error:
+        # A full disk or a file taken away mid-run: not a bug in vae_lab,
+        # and the run folder keeps its last complete files.
+        parser.exit(1, f"vae-lab: error: {error}\n")
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is when a message arrives."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
+def _show_progress_messages():
+    """Shows vae_lab's own INFO messages on stderr, once, and no one else's.
+
+    Other libraries' INFO messages (fontTools lists every glyph it embeds in
+    a PDF) stay hidden, because only the `vae_lab` logger gets a handler.
+    """
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _origin(error):

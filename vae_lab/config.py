@@ -60,7 +60,7 @@ class TrainingConfig:
         checks.check_int("batch_size", self.batch_size)
         checks.check_fraction("validation_split", self.validation_split)
         checks.check_fraction("learning_rate", self.learning_rate, high=10.0)
-        checks.check_int("seed", self.seed, minimum=0)
+        checks.check_int("seed", self.seed, minimum=0, maximum=2**32 - 1)
         for name in ("train_size", "test_size"):
             if getattr(self, name) is not None:
                 checks.check_int(name, getattr(self, name))

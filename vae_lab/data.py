@@ -86,6 +86,11 @@ def load_mnist(path=None, verify_hashes=None):
 
 
 def _read_npz(path):
+    if path.is_dir():
+        raise errors.DataFileError(
+            f"{path} is a folder. Expected an npz file of MNIST's layout, such "
+            f"as data/mnist.npz."
+        )
     if not path.is_file():
         raise errors.DataFileError(
             f"MNIST file not found: {path}. Expected the npz that ships in the "
@@ -115,8 +120,13 @@ def _check_layout(path, arrays):
         images, labels = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if images.ndim != 3 or images.dtype != np.uint8:
             raise errors.DataFileError(
-                f"{path}: x_{split} must be uint8 images of shape (N, H, W). "
-                f"Received: dtype={images.dtype}, shape={images.shape}."
+                f"{path}: x_{split} must be uint8 grey-scale images of shape "
+                f"(N, H, W), pixels in 0..255. Received: dtype={images.dtype}, "
+                f"shape={images.shape}."
+            )
+        if len(images) == 0:
+            raise errors.DataFileError(
+                f"{path}: x_{split} holds no images. Expected at least one."
             )
         if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
             raise errors.DataFileError(
@@ -201,7 +211,7 @@ def normalize_images(images):
     return images.astype("float32") / np.float32(255.0)
 
 
-def take_subset(images, labels, size, seed=None):
+def take_subset(images, labels, size, seed=None, name="size"):
     """Keeps `size` images and their labels.
 
     Args:
@@ -211,6 +221,7 @@ def take_subset(images, labels, size, seed=None):
             keeps them all.
         seed: `None` keeps the first `size` images, as the course did;
             an integer draws a random subset with that seed instead.
+        name: The size's name in error messages.
 
     Returns:
         A tuple `(images, labels)` of length `size`.
@@ -226,7 +237,7 @@ def take_subset(images, labels, size, seed=None):
         )
     if size is None:
         return images, labels
-    checks.check_int("size", size, maximum=len(images))
+    checks.check_int(name, size, maximum=len(images))
     if seed is None:
         return images[:size], labels[:size]
     indices = np.random.default_rng(seed).choice(len(images), size, replace=False)
@@ -255,7 +266,7 @@ def check_images(images, image_shape=(28, 28, 1), name="images"):
     if images.ndim != 4 or images.shape[1:] != image_shape:
         raise ValueError(
             f"{name} must have shape (N, {', '.join(map(str, image_shape))}). "
-            f"Received: shape={images.shape}. Use reshape_images for (N, H, W)."
+            f"Received: shape={images.shape}.{_shape_hint(images, image_shape)}"
         )
     if len(images) == 0:
         raise ValueError(f"{name} is empty. Expected at least one image.")
@@ -273,6 +284,23 @@ def check_images(images, image_shape=(28, 28, 1), name="images"):
     return images
 
 
+def _shape_hint(images, image_shape):
+    if images.ndim == 3 and images.shape[1:] == image_shape[:2]:
+        return " Use reshape_images to add the channel axis."
+    if images.ndim == 4 and images.shape[-1] != image_shape[-1]:
+        return (
+            f" The images have {images.shape[-1]} channels; the model expects "
+            f"{image_shape[-1]} (grey-scale)."
+        )
+    if images.ndim == 4 and images.shape[1:3] != image_shape[:2]:
+        return (
+            f" The images are {images.shape[1]}x{images.shape[2]} pixels; the "
+            f"model was built for {image_shape[0]}x{image_shape[1]}. Build it for "
+            f"this size (TrainingConfig(image_shape=...)) or resize the images."
+        )
+    return ""
+
+
 def prepare_mnist(train_size=None, test_size=None, path=None, seed=None):
     """Loads MNIST and applies the course's preparation steps in order.
 
@@ -287,8 +315,12 @@ def prepare_mnist(train_size=None, test_size=None, path=None, seed=None):
         whose labels are unchanged.
     """
     raw = load_mnist(path)
-    x_train, y_train = take_subset(raw.x_train, raw.y_train, train_size, seed)
-    x_test, y_test = take_subset(raw.x_test, raw.y_test, test_size, seed)
+    x_train, y_train = take_subset(
+        raw.x_train, raw.y_train, train_size, seed, name="train_size"
+    )
+    x_test, y_test = take_subset(
+        raw.x_test, raw.y_test, test_size, seed, name="test_size"
+    )
     return Dataset(
         normalize_images(reshape_images(x_train)),
         y_train,

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pathlib
+import shutil
 import tempfile
 
 from vae_lab import errors
@@ -20,6 +21,11 @@ HISTORY = "history.csv"
 WEIGHTS = "vae.weights.h5"
 METRICS = "metrics.json"
 BACKUP = "backup"
+#: Written by `animation.TrainingAnimation` when asked for.
+ANIMATION_FRAMES = "animation"
+ANIMATION_GIF = "training.gif"
+#: Default output of `report.write_report` for one run.
+REPORT = "report.pdf"
 FIGURES = {
     "loss_curves": "loss_curves.png",
     "reconstructions": "reconstructions.png",
@@ -79,6 +85,12 @@ def write_text(path, text):
         temporary.write_text(text, encoding="utf-8")
 
 
+def copy_file(source, target):
+    """Copies `source` over `target` atomically."""
+    with atomic_path(target) as temporary:
+        shutil.copyfile(source, temporary)
+
+
 def write_json(path, value):
     """Writes `value` as indented JSON to `path` atomically."""
     write_text(path, json.dumps(value, indent=2, sort_keys=True) + "\n")
@@ -119,15 +131,27 @@ def read_history(path):
     path = pathlib.Path(path)
     if not path.is_file():
         return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    return [
-        {
-            key: int(value) if key == "epoch" else float(value)
-            for key, value in row.items()
-        }
-        for row in rows
-    ]
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if rows and "epoch" not in rows[0]:
+            raise ValueError(f"no 'epoch' column among {list(rows[0])}")
+        return [
+            {
+                # An empty cell is a value that epoch did not log.
+                key: int(value)
+                if key == "epoch"
+                else float("nan" if value == "" else value)
+                for key, value in row.items()
+            }
+            for row in rows
+        ]
+    except (TypeError, ValueError) as error:
+        raise errors.RunFolderError(
+            f"{path} is not a history written by vae_lab: {error}. Expected a "
+            f"header and one row of numbers per epoch, starting with 'epoch'. "
+            f"Delete the file to keep training without the old history."
+        ) from None
 
 
 def history_columns(rows):
@@ -143,9 +167,11 @@ def read_json(path):
     """Reads a JSON file written by `write_json`.
 
     Raises:
-        RunFolderError: If the file is not valid JSON.
+        RunFolderError: If the file is missing or not valid JSON.
     """
     try:
         return json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except FileNotFoundError:
+        raise errors.RunFolderError(f"{path} does not exist.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise errors.RunFolderError(f"{path} is not valid JSON: {error}.") from None

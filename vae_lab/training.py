@@ -25,7 +25,16 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from vae_lab import callbacks, data, errors, inference, model, plots, run_files
+from vae_lab import (
+    batch_norm,
+    callbacks,
+    data,
+    errors,
+    inference,
+    model,
+    plots,
+    run_files,
+)
 from vae_lab import config as config_lib
 
 logger = logging.getLogger(__name__)
@@ -73,6 +82,9 @@ def train(
         NonFiniteLossError: If the loss became NaN or infinite; the weights
             of the last finished epoch are kept in the folder.
     """
+    extra_callbacks = _check_train_arguments(
+        config, run_dir, dataset, extra_callbacks, verbose, fresh
+    )
     run_dir = run_files.prepare_run_dir(run_dir)
     if fresh:
         clear_run_dir(run_dir)
@@ -82,25 +94,119 @@ def train(
         return load_run(run_dir)
     if dataset is None:
         dataset = data.prepare_mnist(config.train_size, config.test_size)
-    data.check_images(dataset.x_train, config.image_shape, "x_train")
-    data.check_images(dataset.x_test, config.image_shape, "x_test")
+    dataset = check_dataset(dataset, config)
     run_files.write_text(run_dir / run_files.CONFIG, config.to_json())
     vae = _fit(config, run_dir, dataset, extra_callbacks, verbose)
     return _finish(config, run_dir, vae, dataset)
 
 
+def _check_train_arguments(config, run_dir, dataset, extra_callbacks, verbose, fresh):
+    if not isinstance(config, config_lib.TrainingConfig):
+        raise TypeError(
+            "config must be a TrainingConfig, such as "
+            "config.get_preset('smoke'). Received: "
+            f"config={config!r} of type {type(config).__name__}."
+        )
+    if not isinstance(run_dir, (str, os.PathLike)) or not str(run_dir):
+        raise TypeError(
+            "run_dir must be a folder path (a str or pathlib.Path). "
+            f"Received: run_dir={run_dir!r}."
+        )
+    if dataset is not None and not isinstance(dataset, tuple):
+        raise TypeError(
+            "dataset must be a data.Dataset (x_train, y_train, x_test, y_test) "
+            f"or None. Received: dataset of type {type(dataset).__name__}."
+        )
+    if isinstance(extra_callbacks, keras.callbacks.Callback):
+        extra_callbacks = (extra_callbacks,)
+    extra_callbacks = tuple(extra_callbacks)
+    for callback in extra_callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                "extra_callbacks must hold keras.callbacks.Callback objects. "
+                f"Received: {callback!r} of type {type(callback).__name__}."
+            )
+    if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(
+            f"verbose must be 'auto', 0, 1 or 2. Received: verbose={verbose!r}."
+        )
+    if not isinstance(fresh, bool):
+        raise TypeError(f"fresh must be True or False. Received: fresh={fresh!r}.")
+    return extra_callbacks
+
+
+def check_dataset(dataset, config):
+    """Checks a dataset against the settings before any training starts.
+
+    Args:
+        dataset: A `data.Dataset`, or any tuple `(x_train, y_train, x_test,
+            y_test)`.
+        config: The `TrainingConfig` it will be trained with.
+
+    Returns:
+        The dataset as a `data.Dataset`.
+
+    Raises:
+        ValueError: If the images are not float pixels in `[0, 1]` of
+            `config.image_shape`, the labels do not match the images, or
+            `config.batch_size` is larger than the training split.
+    """
+    if len(dataset) != len(data.ARRAY_KEYS):
+        raise ValueError(
+            f"dataset must hold the four arrays {data.ARRAY_KEYS}. Received "
+            f"{len(dataset)} items."
+        )
+    dataset = data.Dataset(*dataset)
+    for split in ("train", "test"):
+        images = data.check_images(
+            getattr(dataset, f"x_{split}"), config.image_shape, f"x_{split}"
+        )
+        labels = np.asarray(getattr(dataset, f"y_{split}"))
+        if labels.shape != (len(images),):
+            raise ValueError(
+                f"y_{split} must hold one label per image of x_{split}, shape "
+                f"({len(images)},). Received: shape={labels.shape}."
+            )
+    validation = int(len(dataset.x_train) * config.validation_split)
+    training = len(dataset.x_train) - validation
+    if validation < 1 or training < 1:
+        raise ValueError(
+            f"{len(dataset.x_train)} training images with validation_split="
+            f"{config.validation_split} leave {training} for training and "
+            f"{validation} for validation. Expected at least one of each."
+        )
+    if config.batch_size > training:
+        raise ValueError(
+            f"batch_size={config.batch_size} is larger than the {training} "
+            f"images left for training after the validation split. Expected "
+            f"at most {training}; use a smaller batch size or more images."
+        )
+    return dataset
+
+
 def _fit(config, run_dir, dataset, extra_callbacks, verbose):
+    backup_dir = run_dir / run_files.BACKUP
+    # Check the backup on a scratch model: a failed load can leave weights
+    # half-replaced, and the model that trains must start clean.
+    resume_at = callbacks.repair_backup(
+        backup_dir,
+        model.compile_vae(_build(config), config.learning_rate),
+        config.epochs,
+    )
+    if resume_at:
+        logger.info(
+            "Resuming %s after epoch %d of %d.", run_dir, resume_at, config.epochs
+        )
+    # Note that a resumed run is not bit-identical to an uninterrupted one:
+    # the seed restarts the data order and the sampling noise at resume.
     keras.utils.set_random_seed(config.seed)
     vae = model.compile_vae(_build(config), config.learning_rate)
-    backup_dir = run_dir / run_files.BACKUP
     all_callbacks = [
-        callbacks.HistoryRecorder(run_dir / run_files.HISTORY),
+        callbacks.HistoryRecorder(run_dir / run_files.HISTORY, start_epoch=resume_at),
         callbacks.NonFiniteLossGuard(),
         # The backup goes after the history, so a kill between the two
         # repeats an epoch (and replaces its row) rather than losing one.
-        keras.callbacks.BackupAndRestore(
-            str(backup_dir), delete_checkpoint=False, double_checkpoint=True
-        ),
+        callbacks.backup_callback(backup_dir),
         *extra_callbacks,
     ]
     try:
@@ -113,19 +219,30 @@ def _fit(config, run_dir, dataset, extra_callbacks, verbose):
             callbacks=all_callbacks,
             verbose=verbose,
         )
-    except errors.NonFiniteLossError:
-        _keep_last_good_weights(config, vae, run_dir)
-        raise
+    except errors.NonFiniteLossError as error:
+        kept = _keep_last_good_weights(config, vae, run_dir)
+        raise errors.NonFiniteLossError(f"{error} {kept}") from None
     return vae
 
 
 def _keep_last_good_weights(config, vae, run_dir):
-    backup = run_dir / run_files.BACKUP / "latest.weights.h5"
-    if backup.is_file():
-        vae.load_weights(backup)
-        run_files.save_weights(
-            _uncompiled_copy(config, vae), run_dir / run_files.WEIGHTS
-        )
+    """Saves the last finished epoch's weights and says what was kept."""
+    backup_dir = run_dir / run_files.BACKUP
+    weights = backup_dir / callbacks.BACKUP_WEIGHTS
+    restart = (
+        "To train again with other settings, use another output folder or "
+        "start over with fresh=True (--fresh on the command line)."
+    )
+    try:
+        vae.load_weights(weights)
+        finished = run_files.read_json(backup_dir / callbacks.BACKUP_METADATA)
+    except (OSError, ValueError, KeyError):
+        return f"No epoch had finished, so no weights were saved. {restart}"
+    run_files.save_weights(_uncompiled_copy(config, vae), run_dir / run_files.WEIGHTS)
+    return (
+        f"The weights after epoch {finished['epoch']}, the last good ones, were "
+        f"kept in {run_dir / run_files.WEIGHTS}. {restart}"
+    )
 
 
 def _build(config):
@@ -139,6 +256,12 @@ def _uncompiled_copy(config, vae):
 
 
 def _finish(config, run_dir, vae, dataset):
+    validation = int(len(dataset.x_train) * config.validation_split)
+    # The moving statistics lag behind the final weights (see batch_norm.py);
+    # recomputing them on training images only leaves validation honest.
+    batch_norm.recalibrate_batch_norm(
+        vae, dataset.x_train[: len(dataset.x_train) - validation], config.batch_size
+    )
     # The final file leaves out Adam's state: 5.8 MB instead of 17 MB.
     run_files.save_weights(_uncompiled_copy(config, vae), run_dir / run_files.WEIGHTS)
     history = run_files.history_columns(
@@ -152,13 +275,20 @@ def _finish(config, run_dir, vae, dataset):
 
 
 def _metrics(config, vae, history, dataset):
-    test = vae.evaluate(
-        dataset.x_test,
-        dataset.x_test,
-        batch_size=config.batch_size,
-        verbose=0,
-        return_dict=True,
-    )
+    def evaluate(images):
+        return {
+            key: float(value)
+            for key, value in vae.evaluate(
+                images,
+                images,
+                batch_size=config.batch_size,
+                verbose=0,
+                return_dict=True,
+            ).items()
+        }
+
+    held_out = int(len(dataset.x_train) * config.validation_split)
+    test = evaluate(dataset.x_test)
     final = {
         key: values[-1]
         for key, values in history.items()
@@ -170,7 +300,10 @@ def _metrics(config, vae, history, dataset):
         "preset": config.preset,
         "epochs_completed": len(history.get("epoch", [])),
         "final": final,
-        "test": {key: float(value) for key, value in test.items()},
+        # History's validation figures use the lagging moving statistics of
+        # each epoch; these use the recalibrated ones of the saved model.
+        "validation": evaluate(dataset.x_train[len(dataset.x_train) - held_out :]),
+        "test": test,
         "final_per_pixel": {key: value / pixels for key, value in final.items()},
         "seconds_per_epoch": float(np.mean(history["seconds"])) if history else None,
         "training_seconds": float(np.sum(history.get("seconds", []))),
@@ -236,9 +369,11 @@ def clear_run_dir(run_dir):
     """Deletes the files a run writes, leaving anything else in the folder."""
     run_dir = pathlib.Path(run_dir)
     names = [run_files.CONFIG, run_files.HISTORY, run_files.WEIGHTS, run_files.METRICS]
+    names += [run_files.ANIMATION_GIF, run_files.REPORT]
     for name in [*names, *run_files.FIGURES.values()]:
         (run_dir / name).unlink(missing_ok=True)
-    shutil.rmtree(run_dir / run_files.BACKUP, ignore_errors=True)
+    for folder in (run_files.BACKUP, run_files.ANIMATION_FRAMES):
+        shutil.rmtree(run_dir / folder, ignore_errors=True)
 
 
 def load_weights(vae, path):
