@@ -231,6 +231,7 @@ def _train(args):
     _check_data_shape(args.data, dataset, config)
     from vae_lab import animation, training
 
+    dataset = training.check_dataset(dataset, config)
     run_dir = args.output or training.default_run_dir(config.preset)
     extra_callbacks = []
     if args.animate:

@@ -359,9 +359,13 @@ def read_config(run_dir):
         raise errors.RunFolderError(
             f"{run_dir} is not a run folder: it has no {run_files.CONFIG}."
         ) from None
-    except (ValueError, TypeError, KeyError) as error:
+    except KeyError as error:
         raise errors.RunFolderError(
-            f"{path} does not hold valid settings: {error}."
+            f"{path} does not hold valid settings: the setting {error} is missing."
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise errors.RunFolderError(
+            f"{path} does not hold valid settings: {error}"
         ) from None
 
 
