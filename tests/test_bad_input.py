@@ -359,3 +359,30 @@ def test_no_traceback_reaches_the_terminal(tmp_path, bad_files):
         assert process.returncode == 2, (command, err)
         assert "Traceback" not in err, (command, err)
         assert "error: " in err, (command, err)
+
+
+def test_full_disk_is_one_line_with_exit_code_1(capsys, tmp_path, monkeypatch):
+    from vae_lab import training
+
+    def no_space(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "history.csv"))
+
+    monkeypatch.setattr(training, "train", no_space)
+    code, err = run_cli(capsys, *SMOKE, "-o", tmp_path)
+    assert code == 1
+    assert err.endswith(
+        "vae-lab: error: [Errno 28] No space left on device: "
+        f"'{tmp_path / 'history.csv'}'\n"
+    )
+
+
+def test_ctrl_c_during_a_report(capsys, tmp_path, monkeypatch):
+    from vae_lab import report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "write_report", interrupted)
+    code, err = run_cli(capsys, "report", tmp_path)
+    assert code == 130
+    assert err == "vae-lab: interrupted. No report was written.\n"

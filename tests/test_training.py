@@ -14,7 +14,8 @@ from vae_lab import callbacks, config, data, errors, model, run_files, training
 
 
 def tiny_config(epochs=4, **changes):
-    return config.get_preset("smoke").replace(filters=(8, 16), epochs=epochs, **changes)
+    changes = {"filters": (8, 16), **changes}
+    return config.get_preset("smoke").replace(epochs=epochs, **changes)
 
 
 class StopAt(keras.callbacks.Callback):
@@ -277,3 +278,19 @@ def test_dataset_as_a_plain_tuple_is_accepted(small_dataset):
     assert isinstance(checked, data.Dataset)
     with pytest.raises(ValueError, match="must hold the four arrays"):
         training.check_dataset(tuple(small_dataset)[:2], tiny_config())
+
+
+@pytest.mark.parametrize(
+    ("latent_dim", "figures"),
+    [
+        (1, {"loss_curves.png", "reconstructions.png"}),
+        (3, {"loss_curves.png", "reconstructions.png", "latent_space.png"}),
+    ],
+)
+def test_latent_spaces_other_than_2d_finish_with_the_figures_they_allow(
+    tmp_path, small_dataset, latent_dim, figures
+):
+    settings = tiny_config(1, latent_dim=latent_dim, filters=(4,))
+    result = training.train(settings, tmp_path, dataset=small_dataset, verbose=0)
+    assert result.metrics["epochs_completed"] == 1
+    assert {path.name for path in tmp_path.glob("*.png")} == figures

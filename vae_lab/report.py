@@ -341,6 +341,10 @@ def latent_page(runs):
     )
     for ax, run in zip(axes[0], runs, strict=True):
         z_mean, _ = inference.encode(run.result.model, run.x_test)
+        if z_mean.shape[1] < 2:
+            ax.text(0.5, 0.5, "No scatter: the latent space is 1-D.", ha="center")
+            ax.axis("off")
+            continue
         title = f"{run.name}: Test Digits in the Latent Space"
         if z_mean.shape[1] != 2:
             title += f" (First 2 of {z_mean.shape[1]} Dimensions)"

@@ -320,16 +320,28 @@ def _metrics(config, vae, history, dataset):
 
 
 def write_figures(run_dir, vae, history, x_test, y_test, count=10):
-    """Draws the four standard figures of a run and saves them as PNG files."""
+    """Draws the four standard figures of a run and saves them as PNG files.
+
+    Note that the manifold needs a 2-D latent space: with `latent_dim` above
+    2 the scatter shows `z[0]` and `z[1]` only and there is no manifold, and
+    with `latent_dim=1` there is neither.
+    """
     z_mean, _ = inference.encode(vae, x_test)
+    latent_dim = z_mean.shape[1]
     figures = {
         "loss_curves": plots.plot_loss_curves(history),
         "reconstructions": plots.plot_reconstructions(
             x_test[:count], inference.reconstruct(vae, x_test[:count])
         ),
-        "latent_space": plots.plot_latent_space(z_mean, y_test),
     }
-    if z_mean.shape[1] == 2:
+    if latent_dim >= 2:
+        title = "Test Digits in the Latent Space"
+        if latent_dim > 2:
+            title += f" (z[0], z[1] of {latent_dim})"
+        figures["latent_space"] = plots.plot_latent_space(
+            z_mean[:, :2], y_test, title=title
+        )
+    if latent_dim == 2:
         figures["manifold"] = plots.plot_manifold(*inference.manifold(vae))
     for name, figure in figures.items():
         run_files.save_figure(figure, run_dir / run_files.FIGURES[name])
