@@ -343,13 +343,11 @@ def run_process(*argv):
 def test_no_traceback_reaches_the_terminal(tmp_path, bad_files):
     a_file = tmp_path / "notes.txt"
     a_file.write_text("not a folder")
+    # One mistake from each stage: options, data, settings, run folder.
     commands = [
         [*SMOKE, "--epochs", "0"],
-        [*SMOKE, "--data", tmp_path / "missing.npz"],
-        [*SMOKE, "--data", bad_files["truncated"]],
         [*SMOKE, "--data", bad_files["pickled"]],
         [*SMOKE, "--latent-dim", "100000"],
-        [*SMOKE, "--batch-size", "1000", "-o", tmp_path / "run"],
         [*SMOKE, "-o", a_file / "run"],
         ["report", tmp_path / "none"],
     ]
