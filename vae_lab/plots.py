@@ -139,3 +139,55 @@ def plot_manifold(image, values, ax=None, title="Digits Decoded from a Latent Gr
     ax.imshow(image, cmap="gray_r", extent=(low, high, low, high), vmin=0, vmax=1)
     ax.set(title=title, xlabel="z[0]", ylabel="z[1]")
     return ax.figure
+
+
+def plot_digits(images, labels, columns=10, title="Training Digits and Their Labels"):
+    """Shows images in a grid, each titled with its label.
+
+    Args:
+        images: Array of shape `(N, H, W)` or `(N, H, W, 1)`, raw `0..255` or
+            scaled to `[0, 1]`.
+        labels: The `N` labels.
+        columns: Images per row.
+        title: Figure title.
+
+    Returns:
+        The figure.
+    """
+    images = np.asarray(images)
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(
+            "Expected as many labels as images, at least one. Received: "
+            f"{len(images)} images and {len(labels)} labels."
+        )
+    rows = -(-len(images) // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(columns * 0.9, rows * 1.1 + 0.5), squeeze=False
+    )
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < len(images):
+            ax.imshow(np.squeeze(images[index]), cmap="gray_r")
+            ax.set_title(str(labels[index]))
+    figure.suptitle(title)
+    return figure
+
+
+def plot_label_counts(labels, ax=None, title="Images per Digit"):
+    """Draws a bar chart of how many images each digit has.
+
+    Args:
+        labels: Integer labels from 0 to 9.
+        ax: Axes to draw into; by default a new figure.
+        title: Axes title.
+
+    Returns:
+        The figure.
+    """
+    counts = np.bincount(np.asarray(labels), minlength=10)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    ax.bar(range(len(counts)), counts, color="tab:blue")
+    ax.set_xticks(range(len(counts)))
+    ax.set(title=title, xlabel="Digit", ylabel="Images")
+    return ax.figure
