@@ -105,3 +105,29 @@ def test_bad_arguments_are_refused(tmp_path, kwargs, error, message):
     arguments.update(kwargs)
     with pytest.raises(error, match=message):
         animation.TrainingAnimation(**arguments)
+
+
+def test_the_animation_does_not_change_the_training(tmp_path, small_dataset):
+    settings = config.get_preset("smoke").replace(filters=(8, 16), epochs=2)
+    plain = training.train(settings, tmp_path / "plain", dataset=small_dataset)
+    animated = animation.TrainingAnimation(
+        tmp_path / "animated",
+        small_dataset.x_test,
+        calibration_images=small_dataset.x_train[:256],
+        calibration_batches=2,
+    )
+    watched = training.train(
+        settings,
+        tmp_path / "animated",
+        dataset=small_dataset,
+        extra_callbacks=[animated],
+    )
+    assert watched.history["loss"] == plain.history["loss"]
+    assert watched.history["kl_loss"] == plain.history["kl_loss"]
+    np.testing.assert_allclose(
+        watched.history["val_loss"], plain.history["val_loss"], rtol=1e-6
+    )
+    for ours, theirs in zip(
+        watched.model.get_weights(), plain.model.get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(ours, theirs)

@@ -10,8 +10,14 @@ first epochs sharpen into digits: material for a video walkthrough.
 Every file is written atomically, and the GIF is built from the frames on
 disk, so a run that is interrupted and resumed keeps the frames of its
 earlier epochs and still gets one frame per epoch.
+
+Drawing a frame must not change the training it watches: the callback saves
+the model's non-trainable state (BatchNormalization's moving statistics, the
+sampling layer's seed, the metrics) before drawing and puts it back after, so
+a run with the animation trains exactly as one without it.
 """
 
+import contextlib
 import io
 import logging
 import pathlib
@@ -23,7 +29,7 @@ import matplotlib.figure
 import numpy as np
 from PIL import Image
 
-from vae_lab import checks, data, inference, model, plots, run_files
+from vae_lab import batch_norm, checks, data, inference, model, plots, run_files
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +47,7 @@ class TrainingAnimation(keras.callbacks.Callback):
 
     Each frame shows `count` test digits above their reconstructions and,
     when the latent space is 2-D, the manifold of decoded digits, titled
-    with the epoch and the validation loss. Drawing a frame takes about half
+    with the epoch and the training loss. Drawing a frame takes about half
     a second on 2 CPU cores.
 
     Args:
@@ -52,6 +58,13 @@ class TrainingAnimation(keras.callbacks.Callback):
         count: How many digits to show.
         manifold_size: Digits along each side of the manifold.
         seconds_per_frame: How long each epoch stays on screen in the GIF.
+        calibration_images: Training images for recomputing the
+            BatchNormalization statistics of each frame (see
+            `vae_lab.batch_norm`); the training itself keeps its own. Note
+            that without them the frames use the moving averages, which lag
+            far behind the weights in short runs: the first frames then show
+            grey blurs even when the model has learnt more.
+        calibration_batches: Batches of 128 `calibration_images` to use.
 
     Example:
         >>> animation = TrainingAnimation(run_dir, dataset.x_test)
@@ -59,10 +72,23 @@ class TrainingAnimation(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, run_dir, images, count=10, manifold_size=15, seconds_per_frame=0.5
+        self,
+        run_dir,
+        images,
+        count=10,
+        manifold_size=15,
+        seconds_per_frame=0.5,
+        calibration_images=None,
+        calibration_batches=10,
     ):
         super().__init__()
         checks.check_int("count", count, maximum=30)
+        checks.check_int("calibration_batches", calibration_batches)
+        if calibration_images is not None:
+            shape = (*np.shape(calibration_images)[1:3], 1)
+            data.check_images(calibration_images, shape, "calibration_images")
+        self.calibration_images = calibration_images
+        self.calibration_batches = calibration_batches
         checks.check_int("manifold_size", manifold_size, minimum=2, maximum=40)
         checks.check_fraction("seconds_per_frame", seconds_per_frame, high=60.0)
         shape = (*np.shape(images)[1:3], 1)
@@ -80,11 +106,19 @@ class TrainingAnimation(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        loss = logs.get("val_loss", logs.get("loss"))
         title = f"Epoch {epoch + 1} of {self.params.get('epochs', '?')}"
-        if loss is not None:
-            title += f", validation loss {float(loss):.1f} nats per image"
-        figure = draw_frame(self.model, self.images, title, self.manifold_size)
+        # The training loss, because the validation loss of a short run
+        # suffers from the lagging statistics these frames recompute.
+        if logs.get("loss") is not None:
+            title += f", training loss {float(logs['loss']):.1f} nats per image"
+        with preserved_state(self.model):
+            if self.calibration_images is not None:
+                batch_norm.recalibrate_batch_norm(
+                    self.model,
+                    self.calibration_images,
+                    max_batches=self.calibration_batches,
+                )
+            figure = draw_frame(self.model, self.images, title, self.manifold_size)
         path = frame_path(self.run_dir, epoch)
         path.parent.mkdir(parents=True, exist_ok=True)
         with run_files.atomic_path(path) as temporary:
@@ -95,6 +129,23 @@ class TrainingAnimation(keras.callbacks.Callback):
         self.gif_path = write_gif(
             self.run_dir, epochs, seconds_per_frame=self.seconds_per_frame
         )
+
+
+@contextlib.contextmanager
+def preserved_state(vae):
+    """Restores `vae`'s non-trainable and metric variables on leaving.
+
+    Those hold BatchNormalization's moving statistics, the sampling layer's
+    seed state and the running metrics: everything a forward pass may change
+    besides the trained weights, which it never changes.
+    """
+    variables = list(vae.non_trainable_variables) + list(vae.metrics_variables)
+    saved = [np.array(variable.numpy()) for variable in variables]
+    try:
+        yield
+    finally:
+        for variable, value in zip(variables, saved, strict=True):
+            variable.assign(value)
 
 
 def draw_frame(vae, images, title, manifold_size=15):

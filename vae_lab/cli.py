@@ -235,7 +235,14 @@ def _train(args):
     run_dir = args.output or training.default_run_dir(config.preset)
     extra_callbacks = []
     if args.animate:
-        extra_callbacks.append(animation.TrainingAnimation(run_dir, dataset.x_test))
+        validation = int(len(dataset.x_train) * config.validation_split)
+        extra_callbacks.append(
+            animation.TrainingAnimation(
+                run_dir,
+                dataset.x_test,
+                calibration_images=dataset.x_train[: len(dataset.x_train) - validation],
+            )
+        )
     logger.info("Training with %s into %s", config, run_dir)
     result = training.train(
         config,
