@@ -77,10 +77,20 @@ def train(
         A `TrainingResult`.
 
     Raises:
+        TypeError: If an argument is of the wrong type.
+        ValueError: If the dataset does not fit `config` (see
+            `check_dataset`); all checks run before any training.
         RunFolderError: If the folder cannot be written, or holds a run
             with other settings.
         NonFiniteLossError: If the loss became NaN or infinite; the weights
             of the last finished epoch are kept in the folder.
+        KeyboardInterrupt: On Ctrl-C. Call `train` again with the same
+            arguments to resume after the last finished epoch; a killed
+            process or a restarted kernel resumes the same way. A damaged
+            backup falls back to the epoch before (`callbacks.repair_backup`).
+            Note that a resumed run is not bit-identical to one that was
+            never stopped: the data order and the sampling noise restart
+            from the seed.
     """
     extra_callbacks = _check_train_arguments(
         config, run_dir, dataset, extra_callbacks, verbose, fresh
@@ -91,6 +101,8 @@ def train(
     _check_same_settings(run_dir, config)
     if (run_dir / run_files.METRICS).is_file():
         logger.info("%s holds a finished run; loading it.", run_dir)
+        # A kill while the finished run deleted its backup leaves part of it.
+        shutil.rmtree(run_dir / run_files.BACKUP, ignore_errors=True)
         return load_run(run_dir)
     if dataset is None:
         dataset = data.prepare_mnist(config.train_size, config.test_size)
