@@ -294,3 +294,11 @@ def test_latent_spaces_other_than_2d_finish_with_the_figures_they_allow(
     result = training.train(settings, tmp_path, dataset=small_dataset, verbose=0)
     assert result.metrics["epochs_completed"] == 1
     assert {path.name for path in tmp_path.glob("*.png")} == figures
+
+
+def test_numpy_numbers_in_the_settings_can_be_stored(tmp_path):
+    settings = config.TrainingConfig(
+        epochs=np.int64(3), learning_rate=np.float32(0.5), filters=np.array([8, 16])
+    )
+    assert type(settings.epochs) is int and type(settings.learning_rate) is float
+    assert config.TrainingConfig.from_json(settings.to_json()) == settings

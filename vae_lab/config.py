@@ -69,7 +69,16 @@ class TrainingConfig:
         )
         # Stored as tuples so that equal settings compare equal after JSON.
         object.__setattr__(self, "filters", filters)
-        object.__setattr__(self, "image_shape", tuple(self.image_shape))
+        object.__setattr__(self, "image_shape", tuple(map(int, self.image_shape)))
+        # NumPy numbers (np.int64(3), np.float32(0.001)) pass the checks but
+        # cannot be written as JSON, so plain Python numbers are stored.
+        for name in ("epochs", "batch_size", "latent_dim", "seed"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        for name in ("validation_split", "learning_rate"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        for name in ("train_size", "test_size"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, int(getattr(self, name)))
         self._check_split()
 
     def _check_split(self):
