@@ -384,3 +384,11 @@ def test_ctrl_c_during_a_report(capsys, tmp_path, monkeypatch):
     code, err = run_cli(capsys, "report", tmp_path)
     assert code == 130
     assert err == "vae-lab: interrupted. No report was written.\n"
+
+
+def test_damaged_history_in_the_output_folder(capsys, tmp_path):
+    (tmp_path / "history.csv").write_text("epoch,loss\n0,lots\n")
+    code, err = run_cli(capsys, *SMOKE, "-o", tmp_path)
+    assert code == 2
+    assert "history.csv is not a history written by vae_lab" in err
+    assert "Delete the file to keep training without the old history." in err

@@ -107,6 +107,8 @@ def train(
     if dataset is None:
         dataset = data.prepare_mnist(config.train_size, config.test_size)
     dataset = check_dataset(dataset, config)
+    # A damaged history would otherwise stop `fit` only after the model is built.
+    run_files.read_history(run_dir / run_files.HISTORY)
     run_files.write_text(run_dir / run_files.CONFIG, config.to_json())
     vae = _fit(config, run_dir, dataset, extra_callbacks, verbose)
     return _finish(config, run_dir, vae, dataset)
