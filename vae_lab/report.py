@@ -402,10 +402,11 @@ def comparison_table(runs):
     """Two runs' final losses side by side, with their difference, as text."""
     first, second = runs
     pixels = int(np.prod(first.config.image_shape))
-    width = max(12, *(len(run.name) + 1 for run in runs))
+    width = max(12, *(len(run.name) + 8 for run in runs))
     lines = [
         f"{'nats per image':<34}{first.name:>{width}}{second.name:>{width}}"
-        f"{'difference':>12}{'per pixel':>{width}}{'per pixel':>{width}}"
+        f"{'difference':>12}{first.name + ' /pixel':>{width}}"
+        f"{second.name + ' /pixel':>{width}}"
     ]
     pairs = zip(_final_values(first), _final_values(second), strict=True)
     for (split, key, a), (_, _, b) in pairs:
