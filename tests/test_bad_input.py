@@ -56,6 +56,9 @@ def bad_files(tmp_path_factory, mnist):
         "folder": folder / "a_folder.npz",
     }
     files["truncated"].write_bytes(whole[: len(whole) // 2])
+    files["npy"] = folder / "saved_with_np_save.npz"
+    with files["npy"].open("wb") as handle:
+        np.save(handle, digits)
     files["text"].write_text("x_train,y_train\n1,2\n")
     files["folder"].mkdir()
     files["missing_keys"] = save_npz(
@@ -99,6 +102,7 @@ SMOKE = ("train", "--preset", "smoke", "--verbose", "0")
         ("truncated", r"Could not read .*truncated\.npz as an npz .*truncated or not"),
         ("text", r"Could not read .*notes\.npz as an npz archive of plain arrays"),
         ("folder", r"a_folder\.npz is a folder\. Expected an npz file"),
+        ("npy", r"saved_with_np_save\.npz as an npz .*: it is not a zip archive"),
         (
             "missing_keys",
             r"lacks the arrays \['x_test', 'y_test'\]\. Expected the keys",
@@ -125,6 +129,7 @@ def test_bad_data_file(capsys, tmp_path, bad_files, name, message):
     assert err.startswith("vae-lab: error: ")
     assert len(err.strip().splitlines()) == 1
     assert re.search(message, err), err
+    assert "allow_pickle=True" not in err and "unsafely" not in err
     assert not (tmp_path / "run").exists()
 
 

@@ -98,6 +98,10 @@ def _read_npz(path):
             f"(set ${DATA_ENV_VAR} to change the default)."
         )
     try:
+        # np.load would take a single .npy array, or try to unpickle any other
+        # file (and then suggest allow_pickle): only a zip is an npz.
+        if not zipfile.is_zipfile(path):
+            raise ValueError("it is not a zip archive, as every npz is")
         # Pickling stays off: an npz from elsewhere must not run code.
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
