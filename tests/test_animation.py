@@ -77,6 +77,8 @@ def test_write_gif_keeps_frames_of_this_run_only(tmp_path):
     with Image.open(path) as gif:
         assert gif.n_frames == 3
     assert animation.write_gif(tmp_path / "empty") is None
+    with pytest.raises(TypeError, match="epochs must be an integer"):
+        animation.write_gif(tmp_path, epochs="3")
 
 
 def test_draw_frame_without_a_2d_latent_space_explains_why():

@@ -214,6 +214,9 @@ def write_gif(run_dir, epochs=None, seconds_per_frame=0.5):
     Returns:
         The GIF's path, or `None` when there is no frame.
     """
+    if epochs is not None:
+        checks.check_int("epochs", epochs)
+    checks.check_fraction("seconds_per_frame", seconds_per_frame, high=60.0)
     paths = frame_paths(run_dir, epochs)
     if not paths:
         logger.warning("No frames in %s; no GIF written.", run_dir)
