@@ -78,8 +78,9 @@ def compile_vae(model, learning_rate=1e-3):
     `reconstruction_loss` and `kl_loss`, each in nats per image, and their
     `val_` twins when there is validation data.
 
-    On TensorFlow, XLA compilation is turned off: on a 2-core CPU it made
-    this model 13-25 % slower per step (see `bench/`). JAX keeps Keras's
+    On TensorFlow, XLA compilation is turned off: on a 2-core CPU it was
+    never faster for this model and up to half as fast per training step
+    (`bench/RESULTS.md`). JAX keeps Keras's
     default, which compiles, because JAX without compilation is far slower.
 
     Args:
