@@ -44,11 +44,16 @@ DEFAULT_OUTPUT = REPOSITORY / "bench" / "gpu_full_run"
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Keeps each epoch's logs with its wall time, and prints one line."""
+    """Times each epoch, prints one line, and rewrites the history file.
 
-    def __init__(self, epochs):
+    Writing the history after every epoch means a run cut short (by the
+    device's time limit, say) still leaves the epochs it finished.
+    """
+
+    def __init__(self, epochs, history_path):
         super().__init__()
         self.epochs = epochs
+        self.history_path = history_path
         self.rows = []
         self._started = None
 
@@ -59,6 +64,7 @@ class EpochTimer(keras.callbacks.Callback):
         seconds = time.perf_counter() - self._started
         row = {"epoch": epoch, **{k: float(v) for k, v in (logs or {}).items()}}
         self.rows.append({**row, "seconds": seconds})
+        run_files.write_history(self.history_path, self.rows)
         print(
             f"epoch {epoch + 1}/{self.epochs}: {seconds:.2f} s, "
             f"loss {row['loss']:.2f}, val_loss {row.get('val_loss', float('nan')):.2f}",
@@ -108,7 +114,7 @@ def main(argv=None):
     keras.utils.set_random_seed(settings.seed)
     vae = model.build_vae(settings.latent_dim, settings.filters, settings.image_shape)
     model.compile_vae(vae, settings.learning_rate)
-    timer = EpochTimer(settings.epochs)
+    timer = EpochTimer(settings.epochs, output / run_files.HISTORY)
     fit_started = time.perf_counter()
     vae.fit(
         dataset.x_train,
