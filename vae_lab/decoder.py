@@ -11,6 +11,7 @@ def build_decoder(
     filters=architecture.DEEPER_FILTERS,
     image_shape=(28, 28, 1),
     strides=1,
+    dtype_policy="float32",
 ):
     """Builds the decoder that mirrors `build_encoder` with the same filters.
 
@@ -26,6 +27,8 @@ def build_decoder(
         filters: The encoder's filters, in the encoder's order.
         image_shape: `(height, width, channels)` of one image.
         strides: The encoder's stride.
+        dtype_policy: Keras dtype policy of every layer but the output, as in
+            `build_encoder`; the sigmoid output always computes in float32.
 
     Returns:
         A `keras.Model` named `decoder`.
@@ -42,8 +45,9 @@ def build_decoder(
         map_shape[0] * map_shape[1] * map_shape[2],
         activation="relu",
         name="decoder_dense",
+        dtype=dtype_policy,
     )(latent)
-    x = layers.BatchNormalization(name="decoder_dense_bn")(x)
+    x = layers.BatchNormalization(name="decoder_dense_bn", dtype=dtype_policy)(x)
     x = layers.Reshape(map_shape, name="decoder_reshape")(x)
     for index, count in enumerate(reversed(filters), start=1):
         x = layers.Conv2DTranspose(
@@ -53,9 +57,15 @@ def build_decoder(
             padding="same",
             activation="relu",
             name=f"decoder_deconv_{index}",
+            dtype=dtype_policy,
         )(x)
-        x = layers.BatchNormalization(name=f"decoder_bn_{index}")(x)
+        x = layers.BatchNormalization(name=f"decoder_bn_{index}", dtype=dtype_policy)(x)
     reconstruction = layers.Conv2DTranspose(
-        channels, 3, padding="same", activation="sigmoid", name="decoder_output"
+        channels,
+        3,
+        padding="same",
+        activation="sigmoid",
+        name="decoder_output",
+        dtype="float32",
     )(x)
     return keras.Model(latent, reconstruction, name="decoder")

@@ -13,6 +13,7 @@ def build_encoder(
     dense_units=20,
     strides=1,
     seed=None,
+    dtype_policy="float32",
 ):
     """Builds the convolutional encoder with its sampling layer `z`.
 
@@ -34,6 +35,11 @@ def build_encoder(
         strides: Stride of every convolution. The course uses 1, so all
             layers keep the full 28x28 resolution.
         seed: Seed of the sampling layer's noise (see `sampling.Sampling`).
+        dtype_policy: Keras dtype policy of the convolutions, normalisations
+            and the dense layer: `"float32"`, or `"mixed_bfloat16"` to compute
+            them in bfloat16 with float32 weights. The two heads and `z`
+            always compute in float32, so the KL term and the sampling keep
+            their precision.
 
     Returns:
         A `keras.Model` named `encoder` with outputs `[z_mean, z_log_var, z]`.
@@ -53,13 +59,16 @@ def build_encoder(
             padding="same",
             activation="relu",
             name=f"encoder_conv_{index}",
+            dtype=dtype_policy,
         )(x)
-        x = layers.BatchNormalization(name=f"encoder_bn_{index}")(x)
+        x = layers.BatchNormalization(name=f"encoder_bn_{index}", dtype=dtype_policy)(x)
     x = layers.Flatten(name="encoder_flatten")(x)
-    x = layers.Dense(dense_units, activation="relu", name="encoder_dense")(x)
-    x = layers.BatchNormalization(name="encoder_dense_bn")(x)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
+    x = layers.Dense(
+        dense_units, activation="relu", name="encoder_dense", dtype=dtype_policy
+    )(x)
+    x = layers.BatchNormalization(name="encoder_dense_bn", dtype=dtype_policy)(x)
+    z_mean = layers.Dense(latent_dim, name="z_mean", dtype="float32")(x)
     # A log-variance, not sigma: any real output is a valid log-variance.
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
-    z = sampling.Sampling(seed=seed, name="z")([z_mean, z_log_var])
+    z_log_var = layers.Dense(latent_dim, name="z_log_var", dtype="float32")(x)
+    z = sampling.Sampling(seed=seed, name="z", dtype="float32")([z_mean, z_log_var])
     return keras.Model(images, [z_mean, z_log_var, z], name="encoder")

@@ -260,7 +260,12 @@ def _keep_last_good_weights(config, vae, run_dir):
 
 
 def _build(config):
-    return model.build_vae(config.latent_dim, config.filters, config.image_shape)
+    return model.build_vae(
+        config.latent_dim,
+        config.filters,
+        config.image_shape,
+        dtype_policy=config.dtype_policy,
+    )
 
 
 def _uncompiled_copy(config, vae):
