@@ -1,22 +1,12 @@
 """The training animation: one frame per epoch, a GIF that survives resumes."""
 
-import keras
 import matplotlib.figure
 import numpy as np
 import pytest
+from interrupts import StopAt
 from PIL import Image
 
 from vae_lab import animation, config, model, run_files, training
-
-
-class StopAt(keras.callbacks.Callback):
-    def __init__(self, epoch):
-        super().__init__()
-        self.stop_epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.stop_epoch:
-            raise KeyboardInterrupt
 
 
 def test_gif_has_one_frame_per_epoch_across_a_resume(tmp_path, small_dataset):

@@ -9,6 +9,7 @@ import re
 import keras
 import numpy as np
 import pytest
+from interrupts import StopAt
 
 from vae_lab import callbacks, config, data, errors, model, run_files, training
 
@@ -16,18 +17,6 @@ from vae_lab import callbacks, config, data, errors, model, run_files, training
 def tiny_config(epochs=4, **changes):
     changes = {"filters": (8, 16), **changes}
     return config.get_preset("smoke").replace(epochs=epochs, **changes)
-
-
-class StopAt(keras.callbacks.Callback):
-    """Raises KeyboardInterrupt when `epoch` begins, like Ctrl-C would."""
-
-    def __init__(self, epoch):
-        super().__init__()
-        self.stop_epoch = epoch
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.stop_epoch:
-            raise KeyboardInterrupt
 
 
 class EpochCounter(keras.callbacks.Callback):
