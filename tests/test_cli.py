@@ -43,6 +43,12 @@ def vae_lab_command():
     return [str(script)] if script.exists() else [sys.executable, "-m", "vae_lab.cli"]
 
 
+def _default_sigint():
+    # A shell starts background jobs with SIGINT ignored, and Python keeps an
+    # ignored SIGINT ignored; give the child Ctrl-C back, as a terminal would.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*argv):
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.Popen(
@@ -52,6 +58,7 @@ def start(*argv):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_default_sigint,
     )
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vae_lab import cli, config, model
+from vae_lab import cli, config, inference, loss, model
 
 FLOAT32_LAYERS = {"z_mean", "z_log_var", "z", "decoder_output"}
 
@@ -29,18 +29,23 @@ def test_default_policy_is_float32_everywhere():
     assert {layer.compute_dtype for layer in _layers(vae)} == {"float32"}
 
 
-def test_mixed_model_trains_to_similar_losses(small_dataset):
+def test_mixed_model_computes_the_same_loss_and_learns(small_dataset):
     images = small_dataset.x_train[:256]
     start = model.build_vae(filters=(8, 16), seed=0).get_weights()
     losses = {}
     for policy in ("float32", "mixed_bfloat16"):
         vae = model.compile_vae(model.build_vae(filters=(8, 16), dtype_policy=policy))
         vae.set_weights(start)
-        history = vae.fit(images, images, epochs=2, batch_size=64, verbose=0)
-        losses[policy] = history.history["loss"][-1]
-        assert vae.predict(images[:4], verbose=0).dtype == np.float32
-    assert np.isfinite(losses["mixed_bfloat16"])
-    assert losses["mixed_bfloat16"] == pytest.approx(losses["float32"], rel=0.05)
+        z_mean, _ = inference.encode(vae, images)
+        losses[policy] = float(
+            np.mean(loss.reconstruction_loss(images, inference.decode(vae, z_mean)))
+        )
+    # Same weights, same images: bfloat16 arithmetic moves the loss a little.
+    assert losses["mixed_bfloat16"] == pytest.approx(losses["float32"], rel=0.02)
+    history = vae.fit(images, images, epochs=3, batch_size=64, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+    assert history["loss"][-1] < history["loss"][0]
+    assert vae.predict(images[:4], verbose=0).dtype == np.float32
 
 
 def test_unknown_policy_is_refused():
