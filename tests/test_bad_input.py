@@ -134,7 +134,9 @@ def test_bad_data_file(capsys, tmp_path, bad_files, name, message):
 
 
 def test_altered_default_data_fails_its_hash(capsys, tmp_path, bad_files, monkeypatch):
-    monkeypatch.setenv(data.DATA_ENV_VAR, str(bad_files["altered"]))
+    # The repository's own file, altered: its hashes are always checked.
+    monkeypatch.delenv(data.DATA_ENV_VAR, raising=False)
+    monkeypatch.setattr(data, "REPO_DATA_PATH", bad_files["altered"])
     code, err = run_cli(capsys, *SMOKE, "-o", tmp_path / "run")
     assert code == 2
     assert "array x_train is not the canonical MNIST. Expected SHA-256 741c98" in err

@@ -5,6 +5,7 @@ The mechanics are tested on the baseline model (filters 8, 16) and the shared
 """
 
 import re
+import shutil
 
 import keras
 import numpy as np
@@ -115,6 +116,41 @@ def test_other_settings_in_the_folder_are_refused_unless_fresh(tmp_path, small_d
             fresh=True,
         )
     assert training.read_config(tmp_path).epochs == 5
+
+
+def test_fresh_removes_only_what_vae_lab_wrote(tmp_path):
+    for folder in ("backup", "animation"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "thesis.tex").write_text("keep me")
+    (tmp_path / "backup" / "latest.weights.h5").write_text("old backup")
+    (tmp_path / "animation" / "epoch_001.png").write_text("old frame")
+    (tmp_path / "metrics.json").write_text("{}")
+    training.clear_run_dir(tmp_path)
+    assert (tmp_path / "backup" / "thesis.tex").read_text() == "keep me"
+    assert (tmp_path / "animation" / "thesis.tex").read_text() == "keep me"
+    assert not (tmp_path / "backup" / "latest.weights.h5").exists()
+    assert not (tmp_path / "animation" / "epoch_001.png").exists()
+    assert not (tmp_path / "metrics.json").exists()
+    (tmp_path / "animation" / "thesis.tex").unlink()
+    training.clear_run_dir(tmp_path)
+    assert not (tmp_path / "animation").exists()
+
+
+def test_damaged_metrics_file_is_a_clear_error(smoke_run, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(smoke_run.run_dir, copy)
+    for text in ("[]", '{"final": 5, "test": "x"}', "{}"):
+        (copy / "metrics.json").write_text(text)
+        with pytest.raises(errors.RunFolderError, match="not a metrics file"):
+            training.load_run(copy)
+
+
+def test_run_names_match_the_notebooks():
+    assert training.run_name(config.get_preset("cpu")) == "deeper_cpu"
+    baseline = config.get_preset("smoke").replace(filters=(8, 16))
+    assert training.run_name(baseline) == "baseline_smoke"
+    other = config.get_preset("cpu").replace(filters=(4, 8, 16))
+    assert training.run_name(other) == "filters_4_8_16_cpu"
 
 
 def test_non_finite_loss_keeps_the_last_good_weights(tmp_path, small_dataset):

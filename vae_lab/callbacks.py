@@ -11,7 +11,6 @@ import json
 import logging
 import math
 import pathlib
-import shutil
 import time
 
 import keras
@@ -171,7 +170,7 @@ def repair_backup(backup_dir, model, epochs):
             backup_dir,
             "; ".join(problems),
         )
-    shutil.rmtree(backup_dir, ignore_errors=True)
+    run_files.remove_backup(pathlib.Path(backup_dir).parent)
     return 0
 
 

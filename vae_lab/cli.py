@@ -186,7 +186,11 @@ def _add_train_options(train):
         "-o",
         "--output",
         type=_path,
-        help="run folder to write (default: runs/<preset> in the repository)",
+        help=(
+            "run folder to write (default: runs/deeper_<preset>, or "
+            "runs/baseline_<preset> for --filters 8,16, in the repository or "
+            "in $VAE_LAB_RUNS; the notebooks use the same folders)"
+        ),
     )
     train.add_argument(
         "--mixed-precision",
@@ -239,10 +243,11 @@ def _train(args):
     )
     dataset = data.prepare_mnist(config.train_size, config.test_size, path=args.data)
     _check_data_shape(args.data, dataset, config)
+    _import_keras_quietly()
     from vae_lab import animation, training
 
     dataset = training.check_dataset(dataset, config)
-    run_dir = args.output or training.default_run_dir(config.preset)
+    run_dir = args.output or training.default_run_dir(training.run_name(config))
     extra_callbacks = []
     if args.animate:
         validation = int(len(dataset.x_train) * config.validation_split)
@@ -282,6 +287,7 @@ def _report(args):
             f"report takes one run folder, or two to compare. Received "
             f"{len(args.runs)}: {args.runs}."
         )
+    _import_keras_quietly()
     from vae_lab import report
 
     path = report.write_report(args.runs, args.output, data_path=args.data)
@@ -308,6 +314,15 @@ def _log_metrics(result):
             test.get(key, float("nan")),
         )
     logger.info("Run folder: %s", result.run_dir)
+
+
+def _import_keras_quietly():
+    # TensorFlow writes its C++ start-up notices (oneDNN, CUDA drivers, and an
+    # alarming "failed call to cuInit" on machines without a GPU) straight to
+    # file descriptor 2; they say nothing a student can act on.
+    from vae_lab import notebook_setup
+
+    notebook_setup.import_keras_quietly()
 
 
 def main(argv=None):

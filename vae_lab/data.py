@@ -64,9 +64,10 @@ def load_mnist(path=None, verify_hashes=None):
             `(N,)`, `x_test` and `y_test`: the layout of Keras's own MNIST
             cache. Defaults to `default_data_path()`.
         verify_hashes: Whether to compare each array's SHA-256 with the
-            canonical MNIST. Defaults to `True` for the default file and
-            `False` for a path you pass, so that another dataset of the same
-            layout (Fashion-MNIST, say) loads too.
+            canonical MNIST. Defaults to `True` for the repository's own file
+            and `False` for a file you name (as `path` or in
+            `$VAE_LAB_DATA`), so that another dataset of the same layout
+            (Fashion-MNIST, say) loads too.
 
     Returns:
         A `Dataset` of the four arrays, unchanged.
@@ -75,9 +76,9 @@ def load_mnist(path=None, verify_hashes=None):
         DataFileError: If the file is missing, not a readable npz, of another
             layout, or (when verified) not the canonical MNIST.
     """
-    if verify_hashes is None:
-        verify_hashes = path is None
     path = pathlib.Path(path) if path is not None else default_data_path()
+    if verify_hashes is None:
+        verify_hashes = path == REPO_DATA_PATH
     arrays = _read_npz(path)
     _check_layout(path, arrays)
     if verify_hashes:
@@ -208,6 +209,13 @@ def normalize_images(images):
     if low < 0 or high > 255:
         raise ValueError(
             f"Expected pixels in 0..255. Received values from {low} to {high}."
+        )
+    if images.dtype.kind in "iu" and 0 < high <= 1:
+        raise ValueError(
+            "These integer pixels never exceed 1: they look binarised (0 and 1) "
+            "rather than 0..255, and dividing them by 255 would give almost "
+            "blank images. Expected raw pixels in 0..255; multiply binarised "
+            "images by 255 first."
         )
     if images.dtype.kind == "f" and 0 < high <= 1:
         raise ValueError(

@@ -156,7 +156,9 @@ def load_summary(run_dir, data_path=None):
     ):
         raise errors.RunFolderError(
             f"{run_dir} holds no weights yet: its run has not finished. Run "
-            f"the same `vae-lab train` command again to finish it first."
+            f"the same `vae-lab train` command again to finish it first, or "
+            f"add --fresh to it if the run had finished and its weights were "
+            f"deleted."
         )
     result = training.load_run(run_dir)
     config = training.read_config(run_dir)
@@ -373,9 +375,16 @@ def _final_values(run):
     """Yields `(split, key, value)` for the final losses of a run."""
     final = run.metrics.get("final", {})
     test = run.metrics.get("test", {})
+    # A finished run's validation losses were measured on the saved model,
+    # after its BatchNormalization statistics were recomputed, like the test
+    # losses; the last history row's val_ figures used the lagging ones.
+    validation = run.metrics.get("validation")
     for key in LOSS_KEYS:
         yield "training", key, final.get(key)
-        yield "validation", key, final.get(f"val_{key}")
+        if validation is not None:
+            yield "validation", key, validation.get(key)
+        else:
+            yield "validation", key, final.get(f"val_{key}")
         yield "test", key, test.get(key)
 
 

@@ -175,3 +175,25 @@ def read_json(path):
         raise errors.RunFolderError(f"{path} does not exist.") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise errors.RunFolderError(f"{path} is not valid JSON: {error}.") from None
+
+
+#: What Keras's BackupAndRestore writes into the backup folder.
+BACKUP_FILES = (
+    "latest.weights.h5",
+    "latest.weights.h5.bkp",
+    "training_metadata.json",
+    "training_metadata.json.bkp",
+)
+
+
+def remove_backup(run_dir):
+    """Deletes the training backup's files, and its folder once it is empty.
+
+    Only the files Keras's BackupAndRestore writes are removed, so a folder
+    of the same name that holds anything else is never emptied wholesale.
+    """
+    backup = pathlib.Path(run_dir) / BACKUP
+    for name in BACKUP_FILES:
+        (backup / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        backup.rmdir()

@@ -15,10 +15,10 @@ restarted kernel) and it continues after the last finished epoch; call it on
 a finished run and it loads the result instead of training again.
 """
 
+import contextlib
 import logging
 import os
 import pathlib
-import shutil
 from typing import NamedTuple
 
 import keras
@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from vae_lab import (
+    architecture,
     batch_norm,
     callbacks,
     data,
@@ -57,6 +58,21 @@ def default_run_dir(name):
     if root:
         return pathlib.Path(root) / name
     return pathlib.Path(__file__).resolve().parent.parent / "runs" / name
+
+
+def run_name(config):
+    """Names a run folder as the notebooks do: `deeper_cpu`, `baseline_cpu`, ...
+
+    The architecture comes first (`deeper` for filters (8, 16, 32, 64),
+    `baseline` for (8, 16), else the filters), then the preset, so that
+    `vae-lab train` and notebook 3 share one run.
+    """
+    names = {
+        architecture.DEEPER_FILTERS: "deeper",
+        architecture.BASELINE_FILTERS: "baseline",
+    }
+    default = "filters_" + "_".join(map(str, config.filters))
+    return f"{names.get(config.filters, default)}_{config.preset}"
 
 
 def train(
@@ -101,8 +117,14 @@ def train(
     _check_same_settings(run_dir, config)
     if (run_dir / run_files.METRICS).is_file():
         logger.info("%s holds a finished run; loading it.", run_dir)
+        if extra_callbacks:
+            logger.warning(
+                "Training did not run, so the extra callbacks (such as "
+                "--animate) did nothing. Pass fresh=True (--fresh) to train "
+                "this run again, or choose another output folder."
+            )
         # A kill while the finished run deleted its backup leaves part of it.
-        shutil.rmtree(run_dir / run_files.BACKUP, ignore_errors=True)
+        run_files.remove_backup(run_dir)
         return load_run(run_dir)
     if dataset is None:
         dataset = data.prepare_mnist(config.train_size, config.test_size)
@@ -289,7 +311,7 @@ def _finish(config, run_dir, vae, dataset):
     metrics = _metrics(config, vae, history, dataset)
     write_figures(run_dir, vae, history, dataset.x_test, dataset.y_test)
     run_files.write_json(run_dir / run_files.METRICS, metrics)
-    shutil.rmtree(run_dir / run_files.BACKUP, ignore_errors=True)
+    run_files.remove_backup(run_dir)
     return TrainingResult(vae, history, metrics, run_dir)
 
 
@@ -407,8 +429,14 @@ def clear_run_dir(run_dir):
     names += [run_files.ANIMATION_GIF, run_files.REPORT]
     for name in [*names, *run_files.FIGURES.values()]:
         (run_dir / name).unlink(missing_ok=True)
-    for folder in (run_files.BACKUP, run_files.ANIMATION_FRAMES):
-        shutil.rmtree(run_dir / folder, ignore_errors=True)
+    # Only the files vae_lab writes into its two subfolders go, so a folder
+    # of the same name that a user filled is never emptied wholesale.
+    run_files.remove_backup(run_dir)
+    frames = run_dir / run_files.ANIMATION_FRAMES
+    for path in frames.glob("epoch_*.png"):
+        path.unlink()
+    with contextlib.suppress(OSError):
+        frames.rmdir()  # only when empty
 
 
 def load_weights(vae, path):
@@ -419,7 +447,11 @@ def load_weights(vae, path):
     """
     path = pathlib.Path(path)
     if not path.is_file():
-        raise errors.RunFolderError(f"No weights file at {path}.")
+        raise errors.RunFolderError(
+            f"No weights file at {path}. Expected the weights the run saved; "
+            f"if they were deleted, train the run again from the start with "
+            f"fresh=True (--fresh on the command line)."
+        )
     try:
         vae.load_weights(path)
     except (ValueError, KeyError, OSError) as error:
@@ -458,5 +490,28 @@ def load_run(run_dir):
         run_files.read_history(run_dir / run_files.HISTORY)
     )
     metrics_path = run_dir / run_files.METRICS
-    metrics = run_files.read_json(metrics_path) if metrics_path.is_file() else {}
+    metrics = _read_metrics(metrics_path) if metrics_path.is_file() else {}
     return TrainingResult(vae, history, metrics, run_dir)
+
+
+def _read_metrics(path):
+    """Reads metrics.json, checking that it has the shape `_metrics` writes."""
+    metrics = run_files.read_json(path)
+    sections = ("final", "validation", "test")
+    required = ("training_seconds", "seconds_per_epoch", "images", "backend")
+    if (
+        not isinstance(metrics, dict) or any(name not in metrics for name in required)
+    ) or not all(
+        isinstance(metrics.get(name, {}), dict)
+        and all(
+            isinstance(value, (int, float)) for value in metrics.get(name, {}).values()
+        )
+        for name in sections
+    ):
+        raise errors.RunFolderError(
+            f"{path} is not a metrics file written by vae_lab: expected an "
+            f"object with {', '.join(required)}, and {', '.join(sections)} "
+            f"entries that map loss names to numbers. Delete it and run the "
+            f"same train command again to write it anew."
+        )
+    return metrics
