@@ -170,7 +170,7 @@ def repair_backup(backup_dir, model, epochs):
             backup_dir,
             "; ".join(problems),
         )
-    run_files.remove_backup(pathlib.Path(backup_dir).parent)
+    run_files.remove_backup(backup_dir)
     return 0
 
 

@@ -186,13 +186,16 @@ BACKUP_FILES = (
 )
 
 
-def remove_backup(run_dir):
-    """Deletes the training backup's files, and its folder once it is empty.
+def remove_backup(backup):
+    """Deletes a training backup's files, and its folder once it is empty.
 
     Only the files Keras's BackupAndRestore writes are removed, so a folder
     of the same name that holds anything else is never emptied wholesale.
+
+    Args:
+        backup: The backup folder, `run_dir / BACKUP` in a run folder.
     """
-    backup = pathlib.Path(run_dir) / BACKUP
+    backup = pathlib.Path(backup)
     for name in BACKUP_FILES:
         (backup / name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):

@@ -124,7 +124,7 @@ def train(
                 "this run again, or choose another output folder."
             )
         # A kill while the finished run deleted its backup leaves part of it.
-        run_files.remove_backup(run_dir)
+        run_files.remove_backup(run_dir / run_files.BACKUP)
         return load_run(run_dir)
     if dataset is None:
         dataset = data.prepare_mnist(config.train_size, config.test_size)
@@ -311,7 +311,7 @@ def _finish(config, run_dir, vae, dataset):
     metrics = _metrics(config, vae, history, dataset)
     write_figures(run_dir, vae, history, dataset.x_test, dataset.y_test)
     run_files.write_json(run_dir / run_files.METRICS, metrics)
-    run_files.remove_backup(run_dir)
+    run_files.remove_backup(run_dir / run_files.BACKUP)
     return TrainingResult(vae, history, metrics, run_dir)
 
 
@@ -431,7 +431,7 @@ def clear_run_dir(run_dir):
         (run_dir / name).unlink(missing_ok=True)
     # Only the files vae_lab writes into its two subfolders go, so a folder
     # of the same name that a user filled is never emptied wholesale.
-    run_files.remove_backup(run_dir)
+    run_files.remove_backup(run_dir / run_files.BACKUP)
     frames = run_dir / run_files.ANIMATION_FRAMES
     for path in frames.glob("epoch_*.png"):
         path.unlink()
