@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPOSITORY))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from vae_lab import config, data, model, run_files  # noqa: E402
+from vae_lab import batch_norm, config, data, model, run_files  # noqa: E402
 
 DEFAULT_OUTPUT = REPOSITORY / "bench" / "gpu_full_run"
 
@@ -112,7 +112,12 @@ def main(argv=None):
     dataset = data.prepare_mnist(settings.train_size, settings.test_size)
     load_seconds = time.perf_counter() - started
     keras.utils.set_random_seed(settings.seed)
-    vae = model.build_vae(settings.latent_dim, settings.filters, settings.image_shape)
+    vae = model.build_vae(
+        settings.latent_dim,
+        settings.filters,
+        settings.image_shape,
+        dtype_policy=settings.dtype_policy,
+    )
     model.compile_vae(vae, settings.learning_rate)
     timer = EpochTimer(settings.epochs, output / run_files.HISTORY)
     fit_started = time.perf_counter()
@@ -126,14 +131,22 @@ def main(argv=None):
         verbose=0,
     )
     training_seconds = time.perf_counter() - fit_started
-    test = vae.evaluate(
-        dataset.x_test,
-        dataset.x_test,
-        batch_size=settings.batch_size,
-        verbose=0,
-        return_dict=True,
-    )
+    # As training.train does: recompute BatchNormalization's statistics for
+    # the final weights on the training images, then measure held-out losses.
+    held_out = int(len(dataset.x_train) * settings.validation_split)
+    training_images = dataset.x_train[: len(dataset.x_train) - held_out]
+    batch_norm.recalibrate_batch_norm(vae, training_images, settings.batch_size)
+
+    def evaluate(images):
+        result = vae.evaluate(
+            images, images, batch_size=settings.batch_size, verbose=0, return_dict=True
+        )
+        return {key: float(value) for key, value in result.items()}
+
+    test = evaluate(dataset.x_test)
     metrics = summarise(settings, dataset, timer.rows, test, training_seconds)
+    metrics["validation"] = evaluate(dataset.x_train[len(training_images) :])
+    metrics["backend"] = keras.backend.backend()
     metrics["data_load_seconds"] = load_seconds
     metrics["total_seconds"] = time.perf_counter() - started
     write_run_folder(output, settings, vae, timer.rows, metrics)
@@ -180,7 +193,12 @@ def write_run_folder(output, settings, vae, rows, metrics):
     run_files.write_text(output / run_files.CONFIG, settings.to_json())
     run_files.write_history(output / run_files.HISTORY, rows)
     # A fresh, uncompiled copy leaves Adam's state out of the file.
-    copy = model.build_vae(settings.latent_dim, settings.filters, settings.image_shape)
+    copy = model.build_vae(
+        settings.latent_dim,
+        settings.filters,
+        settings.image_shape,
+        dtype_policy=settings.dtype_policy,
+    )
     copy.set_weights(vae.get_weights())
     run_files.save_weights(copy, output / run_files.WEIGHTS)
     run_files.write_json(output / run_files.METRICS, metrics)
