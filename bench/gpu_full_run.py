@@ -133,8 +133,7 @@ def main(argv=None):
     training_seconds = time.perf_counter() - fit_started
     # As training.train does: recompute BatchNormalization's statistics for
     # the final weights on the training images, then measure held-out losses.
-    held_out = int(len(dataset.x_train) * settings.validation_split)
-    training_images = dataset.x_train[: len(dataset.x_train) - held_out]
+    training_images, validation_images = settings.split_training_images(dataset.x_train)
     batch_norm.recalibrate_batch_norm(vae, training_images, settings.batch_size)
 
     def evaluate(images):
@@ -145,7 +144,7 @@ def main(argv=None):
 
     test = evaluate(dataset.x_test)
     metrics = summarise(settings, dataset, timer.rows, test, training_seconds)
-    metrics["validation"] = evaluate(dataset.x_train[len(training_images) :])
+    metrics["validation"] = evaluate(validation_images)
     metrics["backend"] = keras.backend.backend()
     metrics["data_load_seconds"] = load_seconds
     metrics["total_seconds"] = time.perf_counter() - started
@@ -161,7 +160,7 @@ def main(argv=None):
 def summarise(settings, dataset, rows, test, training_seconds):
     """Collects the figures of a finished run for metrics.json."""
     seconds = [row["seconds"] for row in rows]
-    validation = int(len(dataset.x_train) * settings.validation_split)
+    validation = settings.validation_count(len(dataset.x_train))
     final = {k: v for k, v in rows[-1].items() if k not in ("epoch", "seconds")}
     return {
         "preset": settings.preset,

@@ -250,12 +250,11 @@ def _train(args):
     run_dir = args.output or training.default_run_dir(training.run_name(config))
     extra_callbacks = []
     if args.animate:
-        validation = int(len(dataset.x_train) * config.validation_split)
         extra_callbacks.append(
             animation.TrainingAnimation(
                 run_dir,
                 dataset.x_test,
-                calibration_images=dataset.x_train[: len(dataset.x_train) - validation],
+                calibration_images=config.split_training_images(dataset.x_train)[0],
             )
         )
     logger.info("Training with %s into %s", config, run_dir)

@@ -92,10 +92,23 @@ class TrainingConfig:
                 object.__setattr__(self, name, int(getattr(self, name)))
         self._check_split()
 
+    def validation_count(self, image_count):
+        """How many of `image_count` training images are held out.
+
+        They are the last ones, and `fit(validation_split=...)` is given the
+        same fraction; every count of held-out images in vae_lab comes from here.
+        """
+        return int(image_count * self.validation_split)
+
+    def split_training_images(self, images):
+        """Returns `(training, validation)`: the images kept and the held-out tail."""
+        kept = len(images) - self.validation_count(len(images))
+        return images[:kept], images[kept:]
+
     def _check_split(self):
         if self.train_size is None:
             return
-        validation = int(self.train_size * self.validation_split)
+        validation = self.validation_count(self.train_size)
         if validation < 1 or self.train_size - validation < 1:
             raise ValueError(
                 f"train_size={self.train_size} with validation_split="

@@ -203,7 +203,7 @@ def check_dataset(dataset, config):
                 f"y_{split} must hold one label per image of x_{split}, shape "
                 f"({len(images)},). Received: shape={labels.shape}."
             )
-    validation = int(len(dataset.x_train) * config.validation_split)
+    validation = config.validation_count(len(dataset.x_train))
     training = len(dataset.x_train) - validation
     if validation < 1 or training < 1:
         raise ValueError(
@@ -297,12 +297,10 @@ def _uncompiled_copy(config, vae):
 
 
 def _finish(config, run_dir, vae, dataset):
-    validation = int(len(dataset.x_train) * config.validation_split)
     # The moving statistics lag behind the final weights (see batch_norm.py);
     # recomputing them on training images only leaves validation honest.
-    batch_norm.recalibrate_batch_norm(
-        vae, dataset.x_train[: len(dataset.x_train) - validation], config.batch_size
-    )
+    training_images, _ = config.split_training_images(dataset.x_train)
+    batch_norm.recalibrate_batch_norm(vae, training_images, config.batch_size)
     # The final file leaves out Adam's state: 5.8 MB instead of 17 MB.
     run_files.save_weights(_uncompiled_copy(config, vae), run_dir / run_files.WEIGHTS)
     history = run_files.history_columns(
@@ -328,7 +326,7 @@ def _metrics(config, vae, history, dataset):
             ).items()
         }
 
-    held_out = int(len(dataset.x_train) * config.validation_split)
+    training_images, validation_images = config.split_training_images(dataset.x_train)
     test = evaluate(dataset.x_test)
     final = {
         key: values[-1]
@@ -336,21 +334,20 @@ def _metrics(config, vae, history, dataset):
         if key not in ("epoch", "seconds")
     }
     pixels = int(np.prod(config.image_shape))
-    validation = int(len(dataset.x_train) * config.validation_split)
     return {
         "preset": config.preset,
         "epochs_completed": len(history.get("epoch", [])),
         "final": final,
         # History's validation figures use the lagging moving statistics of
         # each epoch; these use the recalibrated ones of the saved model.
-        "validation": evaluate(dataset.x_train[len(dataset.x_train) - held_out :]),
+        "validation": evaluate(validation_images),
         "test": test,
         "final_per_pixel": {key: value / pixels for key, value in final.items()},
         "seconds_per_epoch": float(np.mean(history["seconds"])) if history else None,
         "training_seconds": float(np.sum(history.get("seconds", []))),
         "images": {
-            "train": len(dataset.x_train) - validation,
-            "validation": validation,
+            "train": len(training_images),
+            "validation": len(validation_images),
             "test": len(dataset.x_test),
         },
         "backend": keras.backend.backend(),
